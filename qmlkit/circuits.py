@@ -57,6 +57,9 @@ def state_vector(circuit: cirq.AbstractCircuit,
     order = sorted(circuit.all_qubits()) if qubits is None else list(qubits)
     if not order:
         raise ValueError("circuit acts on no qubits and no qubits were given")
+    extra = set(circuit.all_qubits()) - set(order)
+    if extra:
+        raise ValueError(f"qubits must include every qubit of the circuit; missing {sorted(extra)}")
     check_n_qubits("number of qubits", len(order))
     result = cirq.Simulator(dtype=np.complex128).simulate(circuit, qubit_order=order)
     return np.asarray(result.final_state_vector, dtype=np.complex128)

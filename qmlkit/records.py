@@ -8,9 +8,10 @@ Example:
     >>> rec = ChapterRecord("02_background", parameters={"seed": 1})
     >>> rec.log("fitted exponent", -0.50123, digits=3)
     fitted exponent = -0.501
-    -0.501
+    >>> rec.log("<Z0>", 4.3e-17, decimals=6)
+    <Z0> = 0.0
     >>> rec.results
-    {'fitted exponent': -0.501}
+    {'fitted exponent': -0.501, '<Z0>': 0.0}
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from qmlkit._validation import check_int
 
@@ -82,18 +85,29 @@ class ChapterRecord:
         self.parameters = dict(parameters or {})
         self.results: dict[str, Any] = {}
 
-    def log(self, key: str, value: Any, *, digits: int | None = None, unit: str = "") -> Any:
-        """Record ``value`` under ``key``, print ``key = value``, and return the stored value.
+    def log(self, key: str, value: Any, *, digits: int | None = None,
+            decimals: int | None = None, unit: str = "") -> None:
+        """Record ``value`` under ``key`` and print ``key = value``.
 
-        Floats are rounded to ``digits`` significant digits before they are stored and printed.
+        Floats are rounded before they are stored and printed: to ``digits`` significant digits,
+        or to ``decimals`` decimal places (use this for values that are zero up to rounding
+        noise, such as 4e-17, which significant digits would keep). The rounded value is
+        ``self.results[key]``.
         """
         if not isinstance(key, str) or not key:
             raise TypeError("key must be a non-empty string")
-        if digits is not None and isinstance(value, float):
-            value = round_significant(value, digits)
+        if digits is not None and decimals is not None:
+            raise ValueError("give digits or decimals, not both")
+        if isinstance(value, (float, np.floating)):
+            value = float(value)
+            if digits is not None:
+                value = round_significant(value, digits)
+            elif decimals is not None:
+                value = round(value, check_int("decimals", decimals, minimum=0)) + 0.0
+        elif isinstance(value, np.integer):
+            value = int(value)
         self.results[key] = value
         print(f"{key} = {value}{' ' + unit if unit else ''}")
-        return value
 
     def to_dict(self) -> dict[str, Any]:
         """The record as a JSON-serialisable dict."""

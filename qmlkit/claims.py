@@ -1,0 +1,118 @@
+"""The review's claims, and the chapter of this book that tests each one.
+
+This registry is the single source of the claims table in the introduction and, once chapters
+record their verdicts, of the claims scoreboard in the conclusion.
+
+Example:
+    >>> claims = review_claims()
+    >>> claims[0].section
+    '§1'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Claim", "claims_table_markdown", "review_claims"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the review.
+
+    Attributes:
+        key: a short stable identifier.
+        section: the review section (or table) that makes the claim.
+        claim: the claim, paraphrased closely from the review.
+        test: what the book measures to test it.
+        chapter: file stem of the chapter that tests it.
+    """
+
+    key: str
+    section: str
+    claim: str
+    test: str
+    chapter: str
+
+
+_CLAIMS: tuple[Claim, ...] = (
+    Claim("hybrid", "§1", "Hybrid models embed parameterised circuits in classical neural pipelines.",
+          "a Keras model with a TFQ quantum layer trained end to end", "04_qnn"),
+    Claim("hilbert", "§2", "n qubits span a 2ⁿ-dimensional Hilbert space.",
+          "state-vector size and memory of n-qubit states", "02_background"),
+    Claim("entanglement", "§2", "Superposition and entanglement are the resources of quantum information.",
+          "Bell and GHZ states: reduced states, entanglement entropy, correlations", "02_background"),
+    Claim("shots", "§2", "Outcomes are probabilistic; expectations are estimated from repeated shots.",
+          "standard error of an estimated expectation vs shots, fitted against 1/√N", "02_background"),
+    Claim("paradigms", "§3", "Three paradigms: variational circuits, quantum kernels, quantum subroutines.",
+          "one worked example of each", "03_approaches"),
+    Claim("stochastic", "Table 1", "QNN outputs are stochastic and need repeated sampling.",
+          "output spread of a QNN vs shots", "04_qnn"),
+    Claim("representation", "Table 1", "QNNs represent data as states in a high-dimensional Hilbert space.",
+          "classical MLP vs QNN at equal parameter and tuning budgets", "04_qnn"),
+    Claim("parameter-shift", "§4.2", "The parameter-shift rule is exact for standard rotation gates.",
+          "parameter shift vs analytic gradients; finite-difference bias vs step", "05_gradients"),
+    Claim("gradient-free", "§4.2", "Gradient-free optimisers (SPSA, COBYLA) suit noisy settings.",
+          "SPSA vs COBYLA vs Adam with parameter-shift gradients", "05_gradients"),
+    Claim("barren", "§4.3", "Gradients vanish exponentially with system size (barren plateaus).",
+          "variance of ∂E/∂θ vs qubits for random circuits, fitted against 2⁻ⁿ", "06_barren_plateaus"),
+    Claim("local-cost", "Table 3", "Global costs decay exponentially; local costs mitigate it.",
+          "global vs local cost gradient variance at shallow depth", "06_barren_plateaus"),
+    Claim("initialisation", "Table 3", "Informed initialisation avoids poor convergence.",
+          "random vs identity-block initialisation", "06_barren_plateaus"),
+    Claim("kernels", "§5", "Quantum feature maps can improve classification on structured tasks.",
+          "ZZ-kernel QSVM on the Havlíček ad hoc data vs tuned classical kernels", "07_kernels"),
+    Claim("kernel-cost", "§5", "Kernel estimation cost and sample complexity determine real benefit.",
+          "kernel error vs shots; exponential concentration vs qubits", "07_kernels"),
+    Claim("angle", "Table 2", "Angle encoding is hardware-efficient but needs many qubits.",
+          "qubits, depth and two-qubit gates per encoding vs features", "08_encodings"),
+    Claim("amplitude", "Table 2", "Amplitude encoding compresses exponentially but state preparation is costly.",
+          "state-preparation gate counts vs features", "08_encodings"),
+    Claim("mitigation", "§6.2", "ZNE, PEC and readout calibration help but add overhead.",
+          "error vs circuit executions for each mitigation method", "09_noise_mitigation"),
+    Claim("baselines", "§6.2", "Validation needs classical baselines with matched hyper-parameter tuning.",
+          "every QML result beside a classical model tuned with the same budget", "12_applications"),
+    Claim("toolkits", "§6.3", "PennyLane, TFQ, Qiskit ML and Cirq enable fast prototyping.",
+          "one model in each toolkit: equal numbers, timing table", "10_toolkits"),
+    Claim("layerwise", "§7", "Layerwise training stabilises optimisation.",
+          "layerwise vs all-at-once training over seeds", "11_training_strategies"),
+    Claim("noise-aware", "§7", "Noise-aware optimisation with mitigation in the loop helps.",
+          "training with ZNE-mitigated expectations vs unmitigated", "11_training_strategies"),
+    Claim("shadows", "§8", "Classical shadows predict many observables from few measurements.",
+          "shadow estimation error vs snapshots; Clifford vs Pauli shadows", "12_applications"),
+    Claim("no-advantage", "§8–9", "Empirical advantage on broad classical benchmarks is unproven.",
+          "hybrid QNN vs tuned classical baselines on real data", "12_applications"),
+    Claim("overhead", "§9", "Measurement overhead and simulation cost are scaling barriers.",
+          "simulation time and memory vs qubits; shots for precision ε", "13_limitations"),
+    Claim("recipe", "§10", "A five-step recipe integrates a quantum layer into a neural pipeline.",
+          "the recipe as a runnable template", "14_recipe"),
+)
+
+
+def review_claims() -> tuple[Claim, ...]:
+    """All registered claims, in the review's order."""
+    return _CLAIMS
+
+
+def claims_table_markdown(chapters_dir: str | Path) -> str:
+    """The claims table as Markdown; chapters present in ``chapters_dir`` are linked.
+
+    Args:
+        chapters_dir: the folder holding the chapter notebooks.
+
+    Example:
+        >>> print(claims_table_markdown(".").splitlines()[0])
+        | # | review | claim | what the book measures | chapter |
+    """
+    folder = Path(chapters_dir)
+    rows = ["| # | review | claim | what the book measures | chapter |",
+            "|---|---|---|---|---|"]
+    for i, c in enumerate(_CLAIMS, 1):
+        number = c.chapter.split("_", 1)[0]
+        if (folder / f"{c.chapter}.ipynb").exists():
+            where = f"[{number}]({c.chapter}.ipynb)"
+        else:
+            where = f"{number} (in preparation)"
+        rows.append(f"| {i} | {c.section} | {c.claim} | {c.test} | {where} |")
+    return "\n".join(rows)
