@@ -36,7 +36,7 @@ $(STAMP): requirements/lock.txt requirements/uv-version.txt pyproject.toml
 env: $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests chapters --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	$(BIN)/python -m pytest tests qmlkit chapters --doctest-modules --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--nbval-current-env --nbval-cell-timeout=900 $(PYTEST_ARGS)
 
 book: $(STAMP)

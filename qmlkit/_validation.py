@@ -72,6 +72,36 @@ def check_int_sequence(name: str, value: Any, *, minimum: int | None = None,
     return [check_int(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(value)]
 
 
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of the strings ``choices``.
+
+    Example:
+        >>> check_choice("rotation", "X", ("X", "Y", "Z"))
+        'X'
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {tuple(choices)}, got {value!r}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool (numpy bools included; 0/1 are refused)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def check_identifier(name: str, value: Any) -> str:
+    """Return ``value`` if it is an identifier-like string (a symbol prefix, say)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    if not value.isidentifier():
+        raise ValueError(f"{name} must be a non-empty identifier-like string, got {value!r}")
+    return value
+
+
 def check_rng(name: str, value: Any) -> np.random.Generator:
     """Require an explicit :class:`numpy.random.Generator` (qmlkit has no global RNG state).
 

@@ -13,7 +13,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 NOTEBOOKS = sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
-RERUNS = yaml.safe_load((Path(__file__).parent / "chapter_reruns.yaml").read_text())
+RERUNS_DIR = Path(__file__).parent / "chapter_reruns"
 
 
 def _toc_files() -> list[str]:
@@ -83,8 +83,9 @@ def test_full_profile_names_real_parameters_with_the_right_types(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_papermill_rerun_with_other_parameters(path, tmp_path):
-    spec = RERUNS.get(path.stem)
-    assert spec, f"add {path.stem} to tests/chapter_reruns.yaml"
+    spec_file = RERUNS_DIR / f"{path.stem}.yaml"
+    assert spec_file.exists(), f"add tests/chapter_reruns/{path.stem}.yaml"
+    spec = yaml.safe_load(spec_file.read_text())
     assert set(spec["parameters"]) <= set(_parameters(path))
     results = tmp_path / "results"
     papermill.execute_notebook(
