@@ -8,8 +8,10 @@ of qmlkit goes through :func:`import_tensorflow`, which checks that it took effe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from types import ModuleType
 
 #: Environment variables qmlkit sets (as defaults) before TensorFlow is imported.
@@ -31,6 +33,32 @@ def configure_tensorflow_environment() -> None:
         os.environ.setdefault(key, value)
 
 
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to ``/dev/null`` for the duration (Python exceptions still rise).
+
+    TensorFlow's C++ start-up messages (CUDA plugin registration, printed by absl before
+    logging is initialised, with time stamps and process ids) ignore ``TF_CPP_MIN_LOG_LEVEL``;
+    in a Jupyter kernel they would land in a notebook's stored outputs.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # pragma: no cover - no file descriptor 2
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def import_tensorflow() -> ModuleType:
     """Import TensorFlow configured for TensorFlow Quantum and return the module.
 
@@ -49,6 +77,9 @@ def import_tensorflow() -> ModuleType:
             "TensorFlow Quantum needs Keras 2. Import qmlkit first, or set "
             "TF_USE_LEGACY_KERAS=1 before importing TensorFlow."
         )
-    import tensorflow as tf
-
+    if already:
+        import tensorflow as tf
+    else:
+        with quiet_native_stderr():
+            import tensorflow as tf
     return tf

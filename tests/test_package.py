@@ -48,6 +48,17 @@ def test_tensorflow_imported_through_qmlkit_uses_keras_2():
     assert out == "True 2.18.0"
 
 
+@pytest.mark.slow
+def test_tensorflow_start_up_lines_are_silenced():
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("TF_USE_LEGACY_KERAS", "TF_CPP_MIN_LOG_LEVEL")}
+    out = subprocess.run(
+        [sys.executable, "-c", "import qmlkit._environment as e; e.import_tensorflow(); "
+         "import tensorflow_quantum"],
+        capture_output=True, text=True, env=full_env, check=True, timeout=300)
+    assert "cuda" not in out.stderr.lower() and "absl" not in out.stderr.lower(), out.stderr
+
+
 def test_import_tensorflow_refuses_keras_3_process(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorflow", object())
     monkeypatch.setenv("TF_USE_LEGACY_KERAS", "0")
@@ -78,3 +89,13 @@ def test_git_commit_outside_a_checkout(tmp_path):
     from qmlkit._about import _git_commit
 
     assert _git_commit(tmp_path) is None
+
+
+def test_quiet_native_stderr_drops_fd2_writes_and_restores_it(capfd):
+    import os
+
+    with _environment.quiet_native_stderr():
+        os.write(2, b"native noise\n")
+    os.write(2, b"after\n")
+    err = capfd.readouterr().err
+    assert "native noise" not in err and "after" in err
