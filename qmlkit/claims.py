@@ -1,7 +1,9 @@
 """The review's claims, and the chapter of this book that tests each one.
 
 This registry is the single source of the claims table in the introduction and, once chapters
-record their verdicts, of the claims scoreboard in the conclusion.
+record their verdicts, of the claims scoreboard in the conclusion. The table links the chapters
+that exist, so adding a chapter changes chapter 01's output: re-execute it
+(``tools/execute_chapters.py chapters/01_introduction.ipynb``), or nbval reports the difference.
 
 Example:
     >>> claims = review_claims()
@@ -61,6 +63,8 @@ _CLAIMS: tuple[Claim, ...] = (
           "global vs local cost gradient variance at shallow depth", "06_barren_plateaus"),
     Claim("initialisation", "Table 3", "Informed initialisation avoids poor convergence.",
           "random vs identity-block initialisation", "06_barren_plateaus"),
+    Claim("noise-plateau", "Table 3", "Noise and decoherence degrade gradients; mitigation helps.",
+          "gradient variance vs depolarizing strength", "06_barren_plateaus"),
     Claim("kernels", "§5", "Quantum feature maps can improve classification on structured tasks.",
           "ZZ-kernel QSVM on the Havlíček ad hoc data vs tuned classical kernels", "07_kernels"),
     Claim("kernel-cost", "§5", "Kernel estimation cost and sample complexity determine real benefit.",
@@ -69,10 +73,12 @@ _CLAIMS: tuple[Claim, ...] = (
           "qubits, depth and two-qubit gates per encoding vs features", "08_encodings"),
     Claim("amplitude", "Table 2", "Amplitude encoding compresses exponentially but state preparation is costly.",
           "state-preparation gate counts vs features", "08_encodings"),
+    Claim("basis", "Table 2", "Basis encoding is conceptually simple but has low expressivity.",
+          "basis-encoding kernel structure and accuracy vs other encodings", "08_encodings"),
     Claim("mitigation", "§6.2", "ZNE, PEC and readout calibration help but add overhead.",
           "error vs circuit executions for each mitigation method", "09_noise_mitigation"),
     Claim("baselines", "§6.2", "Validation needs classical baselines with matched hyper-parameter tuning.",
-          "every QML result beside a classical model tuned with the same budget", "12_applications"),
+          "every QML result beside a classical model tuned with the same budget", "13_applications"),
     Claim("toolkits", "§6.3", "PennyLane, TFQ, Qiskit ML and Cirq enable fast prototyping.",
           "one model in each toolkit: equal numbers, timing table", "10_toolkits"),
     Claim("layerwise", "§7", "Layerwise training stabilises optimisation.",
@@ -80,13 +86,13 @@ _CLAIMS: tuple[Claim, ...] = (
     Claim("noise-aware", "§7", "Noise-aware optimisation with mitigation in the loop helps.",
           "training with ZNE-mitigated expectations vs unmitigated", "11_training_strategies"),
     Claim("shadows", "§8", "Classical shadows predict many observables from few measurements.",
-          "shadow estimation error vs snapshots; Clifford vs Pauli shadows", "12_applications"),
+          "shadow estimation error vs snapshots; Clifford vs Pauli shadows", "12_shadows"),
     Claim("no-advantage", "§8–9", "Empirical advantage on broad classical benchmarks is unproven.",
-          "hybrid QNN vs tuned classical baselines on real data", "12_applications"),
+          "hybrid QNN vs tuned classical baselines on real data", "13_applications"),
     Claim("overhead", "§9", "Measurement overhead and simulation cost are scaling barriers.",
-          "simulation time and memory vs qubits; shots for precision ε", "13_limitations"),
+          "simulation time and memory vs qubits; shots for precision ε", "14_limitations"),
     Claim("recipe", "§10", "A five-step recipe integrates a quantum layer into a neural pipeline.",
-          "the recipe as a runnable template", "14_recipe"),
+          "the recipe as a runnable template", "15_recipe"),
 )
 
 
