@@ -15,6 +15,8 @@ STAMP := $(VENV)/.qmlkit-installed
 # force: execute every chapter during the build; cache: execute through jupyter-cache.
 EXECUTE ?= off
 PYTEST_ARGS ?=
+# Two workers (the machine has 2 cores); loadscope keeps each notebook's cells in one kernel.
+PYTEST_WORKERS ?= 2
 
 .PHONY: help env test unit notebooks book lock outputs clean
 
@@ -37,7 +39,7 @@ env: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests qmlkit chapters --doctest-modules --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
-		--nbval-current-env --nbval-cell-timeout=900 $(PYTEST_ARGS)
+		--nbval-current-env --nbval-cell-timeout=900 -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 book: $(STAMP)
 	$(BIN)/python tools/build_book.py --execute $(EXECUTE)
