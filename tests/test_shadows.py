@@ -591,3 +591,116 @@ def test_derandomized_bases_bad_input():
         sh.derandomized_bases(["ZZ"], measurements_per_observable=0)
     with pytest.raises(ValueError, match="weights"):
         sh.derandomized_bases(["ZZ", "XX"], measurements_per_observable=2, weights=[1.0])
+
+
+# ---- exact reference values and single-snapshot variances ----------------------------------
+
+def test_pauli_expectations_equal_dense_matrices():
+    psi = random_state(3, 21)
+    words = local_pauli_strings(3, max_weight=3)
+    np.testing.assert_allclose(sh.pauli_expectations(psi, words), exact(psi, words), atol=1e-12)
+    q = cirq.LineQubit.range(3)
+    total = 0.5 * cirq.X(q[0]) * cirq.Y(q[2]) - 2.0 * cirq.Z(q[1])
+    assert sh.pauli_expectations(psi, total) == pytest.approx(
+        0.5 * exact(psi, ["XIY"])[0] - 2.0 * exact(psi, ["IZI"])[0], abs=1e-12)
+    assert isinstance(sh.pauli_expectations(psi, "ZZZ"), float)
+    with pytest.raises(ValueError, match="normalised"):
+        sh.pauli_expectations(2 * psi, ["ZZZ"])
+
+
+def _brute_pauli_fidelity_moments(psi: np.ndarray) -> tuple[float, float]:
+    """E[ô] and E[ô²] over all 3^n bases and 2^n outcomes, from dense snapshot matrices."""
+    n = int(np.log2(psi.size))
+    rows = list(itertools.product(range(3), repeat=n))
+    outcomes = list(itertools.product(range(2), repeat=n))
+    recipes = np.array([r for r in rows for _ in outcomes])
+    bits = np.array([b for _ in rows for b in outcomes])
+    s = ClassicalShadow(bits, recipes)
+    values = np.einsum("i,tij,j->t", psi.conj(), local_snapshot_matrices(s), psi).real
+    vec = sh._BASIS_VECTORS  # vec[c, b] = |s_cb>
+    probs = np.array([abs(np.vdot(_kron_all([vec[c, b] for c, b in zip(r, o, strict=True)]),
+                                  psi)) ** 2 for r, o in zip(recipes, bits, strict=True)])
+    weights = probs / 3.0**n
+    return float(weights @ values), float(weights @ values**2)
+
+
+def _kron_all(vectors: list[np.ndarray]) -> np.ndarray:
+    out = np.ones(1, dtype=np.complex128)
+    for v in vectors:
+        out = np.kron(out, v)
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_pauli_fidelity_variance_equals_brute_force_enumeration(n):
+    for psi in (random_state(n, 30 + n), state_vector(ghz_circuit(n))):
+        first, second = _brute_pauli_fidelity_moments(psi)
+        assert first == pytest.approx(1.0, abs=1e-10)  # the estimator is unbiased
+        assert sh.fidelity_variance(psi) == pytest.approx(second - first**2, abs=1e-10)
+        np.testing.assert_allclose(sh._pauli_fidelity_moments(psi, n, vectorised=1),
+                                   (first, second), atol=1e-10)  # the chunked path
+
+
+def test_pauli_fidelity_variance_matches_sampled_snapshots(rng):
+    psi = state_vector(ghz_circuit(5))
+    v = ClassicalShadow.from_state(psi, n_snapshots=20_000, rng=rng).fidelity_values(psi)
+    exact_var = sh.fidelity_variance(psi)
+    assert abs(v.mean() - 1) < 5 * np.sqrt(exact_var / v.size)
+    assert v.var() == pytest.approx(exact_var, rel=0.1)
+
+
+def test_clifford_fidelity_variance_equals_average_over_the_24_single_qubit_cliffords(rng):
+    unitaries = {}
+    while len(unitaries) < 24:
+        u = sh.random_clifford_unitary(1, rng=rng)
+        first = u.flat[np.flatnonzero(np.abs(u) > 1e-9)[0]]
+        u = u * abs(first) / first  # fix the global phase: first non-zero entry real positive
+        unitaries.setdefault(np.round(u, 8).tobytes(), u)
+    psi = random_state(1, 40)
+    moments = np.zeros(2)
+    for u in unitaries.values():
+        p = np.abs(u @ psi) ** 2
+        value = 3 * p - 1  # (d + 1)|<ψ|U†|b>|² − 1 with |<ψ|U†|b>|² = p(b)
+        moments += [p @ value, p @ value**2]
+    moments /= 24
+    assert moments[0] == pytest.approx(1.0, abs=1e-12)
+    assert sh.fidelity_variance(psi, ensemble="clifford") == pytest.approx(
+        moments[1] - moments[0] ** 2, abs=1e-12)
+
+
+def test_clifford_fidelity_variance_matches_sampled_snapshots(rng):
+    psi = random_state(3, 41)
+    v = ClassicalShadow.from_state(psi, n_snapshots=3000, rng=rng,
+                                   ensemble="clifford").fidelity_values(psi)
+    assert v.var() == pytest.approx(sh.fidelity_variance(psi, ensemble="clifford"), rel=0.12)
+    assert sh.fidelity_variance(psi, ensemble="clifford") == pytest.approx(2 * 7 / 10)
+
+
+def test_clifford_snapshots_only_have_outcomes_of_positive_probability(rng):
+    # GHZ is a stabiliser state: each Clifford outcome has probability 0 or 2^-k, so a
+    # sampler that picked an impossible outcome would show |<ψ|U†|b>|² = 0 somewhere.
+    psi = state_vector(ghz_circuit(4))
+    s = ClassicalShadow.from_state(psi, n_snapshots=300, rng=rng, ensemble="clifford")
+    overlaps = np.abs(s.clifford_states @ psi.conj()) ** 2
+    assert np.all(overlaps > 1e-9)
+    k = np.log2(1 / overlaps)
+    np.testing.assert_allclose(k, np.round(k), atol=1e-9)
+
+
+def test_fidelity_values_are_the_snapshots_of_fidelity(rng):
+    psi = random_state(3, 42)
+    s = ClassicalShadow.from_state(psi, n_snapshots=200, rng=rng)
+    v = s.fidelity_values(psi)
+    assert v.shape == (200,)
+    assert s.fidelity(psi) == pytest.approx(v.mean(), abs=1e-12)
+    with pytest.raises(ValueError, match="3 qubits"):
+        s.fidelity_values(random_state(2, 0))
+
+
+def test_fidelity_variance_bad_arguments():
+    with pytest.raises(ValueError, match="ensemble"):
+        sh.fidelity_variance(np.array([1.0, 0.0]), ensemble="haar")
+    with pytest.raises(ValueError, match="exact Pauli variance"):
+        sh.fidelity_variance(random_state(sh.MAX_EXACT_VARIANCE_QUBITS + 1, 0))
+    with pytest.raises(ValueError, match="normalised"):
+        sh.fidelity_variance(np.array([1.0, 1.0]))
