@@ -416,10 +416,13 @@ def amplitude_encoding(vector: Sequence[complex] | np.ndarray, *, normalize: boo
     rotations sets the magnitudes, qubit by qubit, and uniformly controlled ``R_z`` rotations
     set the phases; each uniformly controlled rotation is decomposed into ``R_y``/``R_z`` and
     CNOT gates (at most ``2**n - 2`` CNOTs for the magnitudes and as many for the phases).
-    Rotations whose angles all vanish are skipped (a real non-negative vector needs no ``R_z``)
-    and those with a single common angle need no CNOT; angles of branches with zero amplitude
-    are free and chosen to allow that (a basis vector costs at most ``n`` rotations). The state equals ``v`` up to a global
-    phase, or exactly with ``global_phase=True`` (adds a ``cirq.GlobalPhaseGate``).
+    A real vector (every imaginary part exactly zero), signed or not, needs no ``R_z`` at all:
+    the last ``R_y`` rotations take signed angles ``2 atan2(v_{2i+1}, v_{2i})``, which set the
+    signs, so it costs at most ``2**n - 2`` CNOTs and its state is exactly ``v``.
+    Rotations whose angles all vanish are skipped and those with a single common angle need no
+    CNOT; angles of branches with zero amplitude are free and chosen to allow that (a basis
+    vector costs at most ``n`` rotations). The state equals ``v`` up to a global phase, or
+    exactly with ``global_phase=True`` (adds a ``cirq.GlobalPhaseGate`` where one is needed).
 
     Args:
         vector: ``2**n`` real or complex amplitudes (shorter vectors are zero-padded).
@@ -471,11 +474,19 @@ def amplitude_encoding(vector: Sequence[complex] | np.ndarray, *, normalize: boo
 
     ops: list[cirq.Operation] = []
     p = np.abs(v) ** 2
+    real = not np.any(v.imag)
     for k in range(n):
         halves = p.reshape(2**k, 2, 2 ** (n - k - 1)).sum(axis=2)
-        angles = 2.0 * np.arctan2(np.sqrt(halves[:, 1]), np.sqrt(halves[:, 0]))
+        if real and k == n - 1:
+            # signed leaves: cos(θ/2) = v_{2i}/r and sin(θ/2) = v_{2i+1}/r set the signs too
+            leaves = v.real.reshape(2**k, 2)
+            angles = 2.0 * np.arctan2(leaves[:, 1], leaves[:, 0])
+        else:
+            angles = 2.0 * np.arctan2(np.sqrt(halves[:, 1]), np.sqrt(halves[:, 0]))
         angles = _fill_free_angles(angles, halves.sum(axis=1) > _WEIGHT_EPS)
         ops += _uniformly_controlled_rotation("Y", angles, q[:k], q[k])
+    if real:  # the R_y tree alone prepares v exactly, signs and global phase included
+        return _pad_identities(cirq.Circuit(ops), q)
     omega = np.where(p > _WEIGHT_EPS, np.angle(v), 0.0)
     weight = p
     for k in range(n - 1, -1, -1):
@@ -620,8 +631,9 @@ def zz_feature_map(features: Sequence[Feature] | np.ndarray, *, reps: int = 2,
 def pauli_exponential(pauli_string: cirq.PauliString, theta: Feature) -> list[cirq.Operation]:
     """Elementary gates implementing ``exp(-i θ P)`` for a Pauli string ``P`` (coefficient ±1).
 
-    Each factor is rotated to Z (``H`` for X, ``R_x(π/2)`` for Y), a CNOT ladder collects the
-    parity on the last qubit, which gets ``R_z(2θ)``, and everything is undone. The identity
+    Each factor is rotated to Z (``H`` for X, ``R_x(π/2)`` for Y), a CNOT ladder over the
+    qubits in sorted order collects the parity on the last one, which gets ``R_z(2θ)``, and
+    everything is undone. The identity
     string gives no gates (only a global phase ``e^{-iθ}``). ``θ`` may be a sympy expression.
 
     Example:
@@ -640,7 +652,9 @@ def pauli_exponential(pauli_string: cirq.PauliString, theta: Feature) -> list[ci
     if not (isinstance(theta, sympy.Expr) and theta.free_symbols):
         theta = check_float("theta", theta)
     theta = theta * coeff.real
-    items = list(pauli_string.items())
+    # sorted by qubit: the item order of a PauliString taken out of a PauliSum depends on
+    # hashing and changes from process to process; the circuit must not
+    items = sorted(pauli_string.items(), key=lambda item: item[0])
     if not items:
         return []
     before: list[cirq.Operation] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 from functools import reduce
 from itertools import pairwise
 from pathlib import Path
@@ -288,6 +289,52 @@ def test_amplitude_encoding_positive_vector_needs_no_phases(rng) -> None:
     assert not any(isinstance(op.gate, cirq.Rz) for op in c.all_operations())
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6])
+def test_amplitude_encoding_signed_real_vectors_need_only_ry(n: int, rng) -> None:
+    """Real vectors of any signs: an R_y tree of at most 2**n - 2 CNOTs, exact state."""
+    for _ in range(5):
+        vec = rng.normal(size=2**n)
+        vec /= np.linalg.norm(vec)
+        c = amplitude_encoding(vec)
+        assert not any(isinstance(op.gate, cirq.Rz) for op in c.all_operations())
+        assert not any(isinstance(op.gate, cirq.GlobalPhaseGate) for op in c.all_operations())
+        np.testing.assert_allclose(state_vector(c), vec, atol=1e-10)  # exact, global sign too
+        assert encoding_resources(c).two_qubit_gates == 2**n - 2
+        assert amplitude_encoding(vec, global_phase=True) == c
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+def test_amplitude_encoding_generic_complex_vectors_cnot_count(n: int, rng) -> None:
+    vec = rng.normal(size=2**n) + 1j * rng.normal(size=2**n)
+    vec /= np.linalg.norm(vec)
+    c = amplitude_encoding(vec, global_phase=True)
+    np.testing.assert_allclose(state_vector(c), vec, atol=1e-10)
+    assert encoding_resources(c).two_qubit_gates == 2**(n + 1) - 4
+
+
+@pytest.mark.parametrize(
+    "vec",
+    [[-1.0, 0.0], [0.0, -1.0], [-0.0, 1.0], [-0.6, -0.8], [0.6, -0.8, 0.0, 0.0],
+     [0.0, 0.0, 0.0, -1.0], [-0.5, 0.5, -0.5, -0.5], [-0.0, -0.0, 0.6, -0.8]],
+)
+def test_amplitude_encoding_real_sign_edge_cases_are_exact(vec) -> None:
+    v = np.array(vec, dtype=float)
+    np.testing.assert_allclose(state_vector(amplitude_encoding(v)), v, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(v=st.lists(st.floats(-10.0, 10.0, allow_nan=False), min_size=1, max_size=16).filter(
+    lambda v: np.linalg.norm(v) > 1e-3))
+def test_amplitude_encoding_random_real_vectors_are_exact(v) -> None:
+    vec = np.array(v, dtype=float)
+    n = max(1, int(np.ceil(np.log2(vec.size))))
+    target = np.zeros(2**n)
+    target[: vec.size] = vec / np.linalg.norm(vec)
+    c = amplitude_encoding(vec, normalize=True)
+    np.testing.assert_allclose(state_vector(c, cirq.LineQubit.range(n)), target, atol=1e-8)
+    assert encoding_resources(c).two_qubit_gates <= max(0, 2**n - 2)
+
+
 def test_amplitude_encoding_uniform_and_basis_vectors_are_cheap() -> None:
     r = encoding_resources(amplitude_encoding(np.full(8, 1 / np.sqrt(8))))
     assert (r.two_qubit_gates, r.depth) == (0, 1)
@@ -539,6 +586,33 @@ def test_pauli_exponential_matches_expm(paulis, theta, sign) -> None:
         np.testing.assert_allclose(u, np.eye(8))  # identity string: phase only, dropped
     else:
         np.testing.assert_allclose(u, expected, atol=1e-10)
+
+
+def test_pauli_exponential_ladder_follows_sorted_qubits() -> None:
+    q = cirq.LineQubit.range(3)
+    forward = cirq.PauliString({q[0]: cirq.Z, q[1]: cirq.X, q[2]: cirq.Y})
+    backward = cirq.PauliString({q[2]: cirq.Y, q[1]: cirq.X, q[0]: cirq.Z})
+    ops = pauli_exponential(forward, 0.4)
+    assert ops == pauli_exponential(backward, 0.4)
+    cnots = [op for op in ops if isinstance(op.gate, cirq.CXPowGate)]
+    assert [tuple(op.qubits) for op in cnots] == [(q[0], q[1]), (q[1], q[2]),
+                                                  (q[1], q[2]), (q[0], q[1])]
+
+
+def test_hamiltonian_encoding_circuit_is_the_same_in_every_process() -> None:
+    """PauliSum iteration orders a term's qubits by hash; the circuit must not depend on it."""
+    import subprocess
+    import sys
+
+    code = ("from qmlkit.encodings import hamiltonian_encoding; "
+            "print(repr(hamiltonian_encoding([0.3, -1.2, 0.5, 0.8], time=0.7)))")
+    outputs = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+        for seed in (0, 1, 2, 3)
+    }
+    assert len(outputs) == 1
+    assert outputs == {repr(hamiltonian_encoding([0.3, -1.2, 0.5, 0.8], time=0.7)) + "\n"}
 
 
 def test_pauli_exponential_symbolic_and_bad_input() -> None:
