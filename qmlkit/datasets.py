@@ -1,4 +1,6 @@
-"""Data sets: quantum data from spin chains (review §8), stored as regenerable derived data.
+"""Data sets: quantum data from spin chains (review §8), stored as regenerable derived data,
+and the ad hoc data set of Havlíček et al. (2019) for quantum kernel methods (review §5,
+:func:`ad_hoc_data`).
 
 The transverse-field Ising chain ``H = −J Σ_i Z_i Z_{i+1} − h Σ_i X_i`` (open or periodic) has a
 ferromagnetic (ordered) phase for ``h < J`` and a paramagnetic one for ``h > J``, with the
@@ -49,7 +51,11 @@ from qmlkit._validation import (
 
 __all__ = [
     "PHASE_NAMES",
+    "AdHocDataset",
     "TFIMDataset",
+    "ad_hoc_data",
+    "ad_hoc_expectations",
+    "ad_hoc_states",
     "load_derived",
     "tfim_ground_state",
     "tfim_ground_states",
@@ -325,3 +331,148 @@ def load_derived(path: str | os.PathLike) -> TFIMDataset:
         return TFIMDataset(int(z["n_qubits"]), float(z["j"]), bool(z["periodic"]),
                            z["fields"], z["energies"], z["states"], z["labels"],
                            json.loads(str(z["metadata"])))
+
+
+# --------------------------------------------------------------------------------------------
+# Havlíček et al. (2019) ad hoc data set
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdHocDataset:
+    """The ad hoc classification data set of Havlíček et al. (2019), :func:`ad_hoc_data`.
+
+    Attributes:
+        x_train, y_train, x_test, y_test: features in ``[0, 2π)^n`` and labels ``0``/``1``
+            (``1`` where ``<Φ(x)|O|Φ(x)> > Δ``, ``0`` where it is ``< -Δ``).
+        values_train, values_test: the expectation values ``<Φ(x)|O|Φ(x)>``.
+        unitary: the random unitary ``V`` of the observable ``O = V† Z^{⊗n} V``.
+        gap: the gap ``Δ``.
+        n_qubits: the number of qubits (features).
+        acceptance: the fraction of candidate points outside the gap.
+    """
+
+    x_train: np.ndarray = field(repr=False)
+    y_train: np.ndarray = field(repr=False)
+    x_test: np.ndarray = field(repr=False)
+    y_test: np.ndarray = field(repr=False)
+    values_train: np.ndarray = field(repr=False)
+    values_test: np.ndarray = field(repr=False)
+    unitary: np.ndarray = field(repr=False)
+    gap: float
+    n_qubits: int
+    acceptance: float
+
+
+def ad_hoc_states(x: Any) -> np.ndarray:
+    """States ``|Φ(x)> = U_Φ(x) H^{⊗n} U_Φ(x) H^{⊗n} |0>`` of the ad hoc data set.
+
+    ``U_Φ(x) = exp(i Σ_i x_i Z_i + i Σ_{i<j} (π - x_i)(π - x_j) Z_i Z_j)`` (Havlíček et al.
+    2019, all pairs). This is the complex conjugate, up to a global phase, of the state of
+    :func:`qmlkit.encodings.zz_feature_map` (``reps=2``, full entanglement), which writes the
+    same diagonal with phase gates ``P(2·)`` (``e^{iλ b}``, ``b = (1 - Z)/2``): the two have the
+    same fidelity kernel.
+
+    Example:
+        >>> ad_hoc_states(np.zeros((1, 2))).shape
+        (1, 4)
+    """
+    from qmlkit.kernels import zz_states
+
+    xa = check_finite_array("x", x, ndim=2)
+    return np.conj(zz_states(xa, reps=2, entanglement="full"))
+
+
+def ad_hoc_expectations(x: Any, unitary: Any) -> np.ndarray:
+    """``<Φ(x)|V† Z^{⊗n} V|Φ(x)>`` for every row of ``x`` (vectorised).
+
+    Example:
+        >>> ad_hoc_expectations(np.zeros((1, 1)), np.eye(2)).round(6)
+        array([1.])
+    """
+    states = ad_hoc_states(x)
+    v = check_finite_array("unitary", unitary, ndim=2, dtype=np.complex128)
+    if v.shape != (states.shape[1], states.shape[1]):
+        raise ValueError(f"unitary must be {states.shape[1]}x{states.shape[1]} for x with "
+                         f"{np.asarray(x).shape[1]} features, got shape {v.shape}")
+    n = int(np.asarray(x).shape[1])
+    parity = np.array([(-1) ** bin(k).count("1") for k in range(2**n)], dtype=float)
+    rotated = states @ v.T  # rows V|Φ(x)>
+    return np.abs(rotated) ** 2 @ parity
+
+
+def ad_hoc_data(n_train: int, n_test: int, *, n_qubits: int = 2, gap: float = 0.3,
+                rng: np.random.Generator, max_candidates: int = 10_000_000) -> AdHocDataset:
+    """The ad hoc data set of Havlíček et al. (2019), separable by the ZZ-kernel model.
+
+    Each label is ``sign(<Φ(x)|O|Φ(x)>)`` with ``O = V† Z^{⊗n} V`` (``V`` a Haar-random unitary
+    drawn with ``rng``) and :func:`ad_hoc_states`; points with ``|<O>| <= gap`` are rejected.
+    Candidates are drawn uniformly in ``[0, 2π)^n`` in vectorised batches (rejection sampling;
+    qiskit-machine-learning's ``ad_hoc_data`` draws them from a grid instead) until each class
+    has ``n_train + n_test`` points, so both splits are balanced; the classes are then split
+    into train and test and shuffled.
+
+    Args:
+        n_train: training points *per class* (as qiskit's ``training_size``).
+        n_test: test points per class (>= 0).
+        n_qubits: number of qubits = features (1 to 10).
+        gap: the gap ``Δ`` in ``[0, 1)``.
+        rng: the source of randomness (the unitary and the points).
+        max_candidates: give up after this many candidate points.
+
+    Raises:
+        TypeError: for a ``rng`` that is not a Generator or non-integer sizes.
+        ValueError: for out-of-range arguments, or if a class stays too rare.
+
+    Example:
+        >>> data = ad_hoc_data(10, 5, rng=np.random.default_rng(0))
+        >>> data.x_train.shape, int(data.y_train.sum()), data.x_test.shape
+        ((20, 2), 10, (10, 2))
+        >>> bool(np.all(np.abs(data.values_train) > 0.3))
+        True
+    """
+    n_train = check_int("n_train", n_train, minimum=1)
+    n_test = check_int("n_test", n_test, minimum=0)
+    n = check_int("n_qubits", n_qubits, minimum=1, maximum=10)
+    gap = check_float("gap", gap, minimum=0.0)
+    if gap >= 1.0:
+        raise ValueError(f"gap must be < 1 (|<O>| <= 1), got {gap}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    max_candidates = check_int("max_candidates", max_candidates, minimum=1)
+    from scipy.stats import unitary_group
+
+    unitary = unitary_group.rvs(2**n, random_state=rng)
+    need = n_train + n_test
+    batch = max(1024, 8 * need)
+    kept: dict[int, list[np.ndarray]] = {0: [], 1: []}
+    vals: dict[int, list[np.ndarray]] = {0: [], 1: []}
+    counts = {0: 0, 1: 0}
+    drawn = accepted = 0
+    while min(counts.values()) < need:
+        if drawn >= max_candidates:
+            raise ValueError(f"after {drawn} candidates only {counts} points per class lie "
+                             f"outside gap={gap}; lower the gap or the sizes")
+        x = rng.uniform(0.0, 2 * np.pi, size=(batch, n))
+        v = ad_hoc_expectations(x, unitary)
+        drawn += batch
+        for label, mask in ((1, v > gap), (0, v < -gap)):
+            accepted += int(mask.sum())
+            if counts[label] < need:
+                kept[label].append(x[mask])
+                vals[label].append(v[mask])
+                counts[label] += int(mask.sum())
+    xs = {c: np.concatenate(kept[c])[:need] for c in (0, 1)}
+    vs = {c: np.concatenate(vals[c])[:need] for c in (0, 1)}
+
+    def split(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x = np.concatenate([xs[0][lo:hi], xs[1][lo:hi]])
+        y = np.repeat([0, 1], hi - lo)
+        v = np.concatenate([vs[0][lo:hi], vs[1][lo:hi]])
+        order = rng.permutation(len(y))
+        return x[order], y[order], v[order]
+
+    x_tr, y_tr, v_tr = split(0, n_train)
+    x_te, y_te, v_te = split(n_train, need)
+    return AdHocDataset(x_tr, y_tr, x_te, y_te, v_tr, v_te, unitary, gap, n,
+                        accepted / drawn)

@@ -140,3 +140,66 @@ def test_bad_arguments_are_refused():
         ds.tfim_hamiltonian(40, 1.0)
     with pytest.raises(TypeError, match="TFIMDataset"):
         ds.write_derived({"states": []})
+
+
+# --------------------------------------------------------------------------------------------
+# Havlíček ad hoc data set
+# --------------------------------------------------------------------------------------------
+
+
+def test_ad_hoc_data_is_balanced_seeded_and_respects_the_gap():
+    data = ds.ad_hoc_data(30, 15, gap=0.3, rng=np.random.default_rng(3))
+    assert data.x_train.shape == (60, 2) and data.x_test.shape == (30, 2)
+    assert np.bincount(data.y_train).tolist() == [30, 30]
+    assert np.bincount(data.y_test).tolist() == [15, 15]
+    assert np.all((data.x_train >= 0) & (data.x_train < 2 * np.pi))
+    for x, y, v in ((data.x_train, data.y_train, data.values_train),
+                    (data.x_test, data.y_test, data.values_test)):
+        assert np.all(np.abs(v) > 0.3)
+        np.testing.assert_array_equal(y, (v > 0).astype(int))
+        np.testing.assert_allclose(ds.ad_hoc_expectations(x, data.unitary), v, atol=1e-12)
+    np.testing.assert_allclose(data.unitary.conj().T @ data.unitary, np.eye(4), atol=1e-12)
+    again = ds.ad_hoc_data(30, 15, gap=0.3, rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(again.x_train, data.x_train)
+    other = ds.ad_hoc_data(30, 15, gap=0.3, rng=np.random.default_rng(4))
+    assert not np.array_equal(other.x_train, data.x_train)
+    assert 0 < data.acceptance < 1
+
+
+def test_ad_hoc_states_follow_the_paper_construction(rng):
+    x = rng.uniform(0, 2 * np.pi, size=(3, 2))
+    z = np.diag([1.0, -1.0])
+    zz = np.kron(z, z)
+    hh = np.kron(*[np.array([[1, 1], [1, -1]]) / np.sqrt(2)] * 2)
+    for i in range(3):
+        a, b = x[i]
+        phi = a * np.kron(z, np.eye(2)) + b * np.kron(np.eye(2), z) + (np.pi - a) * (
+            np.pi - b) * zz
+        u = np.diag(np.exp(1j * np.diag(phi)))
+        ref = u @ hh @ u @ hh @ np.eye(4)[0]
+        got = ds.ad_hoc_states(x[i:i + 1])[0]
+        assert abs(np.vdot(ref, got)) == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("n_qubits", [2, 3])
+def test_ad_hoc_data_is_separable_by_the_zz_kernel_svm(n_qubits):
+    from qmlkit.kernels import QuantumKernelClassifier
+
+    data = ds.ad_hoc_data(20, 20, n_qubits=n_qubits, rng=np.random.default_rng(11))
+    clf = QuantumKernelClassifier(C=100.0).fit(data.x_train, data.y_train)
+    assert clf.score(data.x_train, data.y_train) == 1.0
+    assert clf.score(data.x_test, data.y_test) >= 0.95
+
+
+def test_ad_hoc_data_argument_errors():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="gap must be < 1"):
+        ds.ad_hoc_data(5, 5, gap=1.0, rng=rng)
+    with pytest.raises(ValueError, match="n_train must be >= 1"):
+        ds.ad_hoc_data(0, 5, rng=rng)
+    with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator"):
+        ds.ad_hoc_data(5, 5, rng=0)
+    with pytest.raises(ValueError, match="lower the gap"):
+        ds.ad_hoc_data(5, 5, gap=0.99, rng=rng, max_candidates=2000)
+    with pytest.raises(ValueError, match="unitary must be 4x4"):
+        ds.ad_hoc_expectations(np.zeros((1, 2)), np.eye(2))
