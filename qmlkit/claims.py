@@ -2,7 +2,7 @@
 
 This registry is the single source of the claims table in the introduction and, once chapters
 record their verdicts, of the claims scoreboard in the conclusion. The table links the chapters
-that exist, so adding a chapter changes chapter 01's output: re-execute it
+that ``_toc.yml`` lists, so publishing a chapter changes chapter 01's output: re-execute it
 (``tools/execute_chapters.py chapters/01_introduction.ipynb``), or nbval reports the difference.
 
 Example:
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Claim", "claims_table_markdown", "review_claims"]
+__all__ = ["Claim", "claims_table_markdown", "published_chapters", "review_claims"]
 
 
 @dataclass(frozen=True)
@@ -101,22 +101,55 @@ def review_claims() -> tuple[Claim, ...]:
     return _CLAIMS
 
 
-def claims_table_markdown(chapters_dir: str | Path) -> str:
-    """The claims table as Markdown; chapters present in ``chapters_dir`` are linked.
-
-    Args:
-        chapters_dir: the folder holding the chapter notebooks.
+def published_chapters(toc_file: str | Path) -> set[str]:
+    r"""File stems of the chapters a Jupyter Book ``_toc.yml`` lists (the published book).
 
     Example:
-        >>> print(claims_table_markdown(".").splitlines()[0])
+        >>> import tempfile, pathlib
+        >>> toc = pathlib.Path(tempfile.mkdtemp()) / "_toc.yml"
+        >>> _ = toc.write_text("root: index\nparts:\n  - chapters:\n      - file: chapters/02_background\n")
+        >>> sorted(published_chapters(toc))
+        ['02_background', 'index']
+    """
+    import yaml
+
+    toc = yaml.safe_load(Path(toc_file).read_text())
+    files: list[str] = [toc.get("root", "")]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections", []))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters", []))
+    walk(toc.get("chapters", []))
+    return {Path(f).stem for f in files if f}
+
+
+def claims_table_markdown(toc_file: str | Path) -> str:
+    r"""The claims table as Markdown; chapters the book's ``_toc.yml`` lists are linked.
+
+    Links follow the table of contents, not the files on disk, so a chapter in preparation
+    (present but not yet published) never changes the table.
+
+    Args:
+        toc_file: the book's ``_toc.yml``.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> toc = pathlib.Path(tempfile.mkdtemp()) / "_toc.yml"
+        >>> _ = toc.write_text("root: index\n")
+        >>> print(claims_table_markdown(toc).splitlines()[0])
         | # | review | claim | what the book measures | chapter |
     """
-    folder = Path(chapters_dir)
+    published = published_chapters(toc_file)
     rows = ["| # | review | claim | what the book measures | chapter |",
             "|---|---|---|---|---|"]
     for i, c in enumerate(_CLAIMS, 1):
         number = c.chapter.split("_", 1)[0]
-        if (folder / f"{c.chapter}.ipynb").exists():
+        if c.chapter in published:
             where = f"[{number}]({c.chapter}.ipynb)"
         else:
             where = f"{number} (in preparation)"

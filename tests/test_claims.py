@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qmlkit.claims import claims_table_markdown, review_claims
+from qmlkit.claims import claims_table_markdown, published_chapters, review_claims
 
-CHAPTERS = Path(__file__).resolve().parents[1] / "chapters"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_claim_keys_unique_and_chapters_well_formed():
@@ -17,16 +17,22 @@ def test_claim_keys_unique_and_chapters_well_formed():
         assert number.isdigit() and len(number) == 2 and name
 
 
-def test_table_links_existing_chapters_only(tmp_path):
-    (tmp_path / "02_background.ipynb").write_text("{}")
-    table = claims_table_markdown(tmp_path)
+def test_table_links_published_chapters_only(tmp_path):
+    toc = tmp_path / "_toc.yml"
+    toc.write_text("root: index\nparts:\n  - caption: x\n    chapters:\n"
+                   "      - file: chapters/02_background\n")
+    (tmp_path / "05_gradients.ipynb").write_text("{}")  # present but not published
+    table = claims_table_markdown(toc)
     assert "[02](02_background.ipynb)" in table
     assert "05 (in preparation)" in table
     assert len(table.splitlines()) == len(review_claims()) + 2
 
 
-def test_every_existing_chapter_is_linked_from_the_real_table():
-    table = claims_table_markdown(CHAPTERS)
+def test_every_published_chapter_with_a_claim_is_linked_from_the_real_table():
+    published = published_chapters(ROOT / "_toc.yml")
+    assert {"01_introduction", "02_background"} <= published
+    table = claims_table_markdown(ROOT / "_toc.yml")
     for c in review_claims():
-        if (CHAPTERS / f"{c.chapter}.ipynb").exists():
+        if c.chapter in published:
             assert f"({c.chapter}.ipynb)" in table
+            assert (ROOT / "chapters" / f"{c.chapter}.ipynb").exists()
