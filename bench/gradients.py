@@ -25,7 +25,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -39,7 +38,9 @@ import sympy
 import qmlkit
 from qmlkit._environment import import_tensorflow
 from qmlkit.gradients import CircuitExpectation, parameter_shift_gradient
-from qmlkit.records import write_json_atomic
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_common.py, also if imported
+import _common as common
 
 
 def build_circuit(n_qubits: int, n_layers: int
@@ -63,25 +64,6 @@ def build_circuit(n_qubits: int, n_layers: int
 def observable(n_qubits: int) -> cirq.PauliSum:
     """``Σ_i Z_i``."""
     return cirq.PauliSum.from_pauli_strings([cirq.Z(q) for q in cirq.LineQubit.range(n_qubits)])
-
-
-def timed(fn: Callable[[], Any], repeats: int, *, budget_s: float,
-          warmup_threshold_s: float = 2.0) -> tuple[Any, list[float]]:
-    """Time ``fn``: a warm-up call, then up to ``repeats`` timed calls within ``budget_s``.
-
-    The warm-up call is discarded unless it took longer than ``warmup_threshold_s`` (one-off
-    costs are then negligible), in which case it is the first sample. Repeats stop early once
-    the samples add up to ``budget_s``; there is always at least one sample.
-    """
-    start = time.perf_counter()
-    value = fn()
-    first = time.perf_counter() - start
-    samples = [first] if first > warmup_threshold_s else []
-    while len(samples) < repeats and (not samples or sum(samples) < budget_s):
-        start = time.perf_counter()
-        value = fn()
-        samples.append(time.perf_counter() - start)
-    return value, samples
 
 
 def tfq_functions(circuit: cirq.Circuit, inputs: list[sympy.Symbol],
@@ -184,11 +166,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--pennylane-mode", choices=("broadcast", "loop"), default="broadcast")
     parser.add_argument("--qmlkit-examples", type=int, default=1,
                         help="inputs for which qmlkit's own parameter shift is timed (0: skip)")
-    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    common.add_json_argument(parser)
     args = parser.parse_args(argv)
-    for name in ("qubits", "layers", "batch", "repeats"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be >= 1")
+    common.check_positive(parser, args, ("qubits", "layers", "batch", "repeats"))
 
     rng = np.random.default_rng(args.seed)
     circuit, inputs, weights = build_circuit(args.qubits, args.layers)
@@ -202,7 +182,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, np.ndarray] = {}
     samples: dict[str, list[float]] = {}
     for name, fn in fns.items():
-        results[name], samples[name] = timed(fn, args.repeats, budget_s=args.budget_s)
+        results[name], samples[name] = common.timed(fn, args.repeats, budget_s=args.budget_s,
+                                                     warmup_threshold_s=2.0)
 
     n_ex = min(max(args.qmlkit_examples, 0), args.batch)
     if n_ex:
@@ -221,7 +202,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         pl_examples = pennylane_functions(args.qubits, args.layers, x[:n_ex], theta, "loop")
         reference_examples = pl_examples["pennylane_lightning_adjoint"]()
 
-    timings = {name: statistics.median(s) for name, s in samples.items()}
+    timings = common.medians(samples)
     reference = results["pennylane_lightning_adjoint"]
     max_abs_diff = {
         "tfq_adjoint_vs_pennylane": float(np.max(np.abs(results["tfq_adjoint"] - reference))),
@@ -265,7 +246,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "pennylane_mode": args.pennylane_mode, "qmlkit_examples": n_ex,
             "versions": {"qmlkit": qmlkit.__version__, "tensorflow": tf.__version__,
                          "tensorflow_quantum": tfq.__version__, "cirq": cirq.__version__,
-                         "pennylane": pennylane.__version__, "python": sys.version.split()[0]},
+                         "pennylane": pennylane.__version__, "python": common.python_version()},
         },
         "timings_s": timings,
         "ratios": ratios,
@@ -279,15 +260,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for name, t in timings.items():
         note = f"  ({n_ex} input{'s' if n_ex > 1 else ''})" if name.startswith("qmlkit") else ""
         print(f"{name:<34}{t:>12.4f}{len(samples[name]):>6}{note}")
-    print(f"{'ratio':<66}{'value':>10}")
-    for name, r in ratios.items():
-        print(f"{name:<66}{r:>10.2f}")
-    print(f"{'max |difference|':<66}{'value':>10}")
-    for name, d in max_abs_diff.items():
-        print(f"{name:<66}{d:>10.2e}")
-    if args.json is not None:
-        write_json_atomic(args.json, payload)
-        print(f"wrote {args.json}")
+    common.print_ratios_and_diffs(ratios, max_abs_diff)
+    common.write_payload(args.json, payload)
     return payload
 
 

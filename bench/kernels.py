@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,9 @@ import numpy as np
 import qmlkit
 from qmlkit.encodings import zz_feature_map
 from qmlkit.kernels import ZZFeatureMap, fidelity_kernel
-from qmlkit.records import write_json_atomic
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_common.py, also if imported
+import _common as common
 
 #: Run by ``--qiskit-python``: argv = data.npy, out.npy, reps, repeats; prints JSON timings.
 QISKIT_SCRIPT = r"""
@@ -66,17 +67,6 @@ np.save(sys.argv[2], k)
 print(json.dumps({"samples": samples, "qiskit": qiskit.__version__,
                   "qiskit_machine_learning": qiskit_machine_learning.__version__}))
 """
-
-
-def timed(fn: Callable[[], Any], repeats: int) -> tuple[Any, list[float]]:
-    """``fn()`` once as warm-up, then ``repeats`` timed calls; the last result and the times."""
-    out = fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        samples.append(time.perf_counter() - start)
-    return out, samples
 
 
 def qiskit_gram(python: str | None, x: np.ndarray, reps: int, repeats: int,
@@ -151,11 +141,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="limit BLAS/OpenMP threads (here via threadpoolctl, and for the "
                              "qiskit interpreter via OPENBLAS/OMP/MKL_NUM_THREADS); on a shared, "
                              "loaded machine 1 avoids oversubscription")
-    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    common.add_json_argument(parser)
     args = parser.parse_args(argv)
-    for name in ("n", "qubits", "reps", "repeats"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be >= 1")
+    common.check_positive(parser, args, ("n", "qubits", "reps", "repeats"))
     if args.blas_threads is not None:
         if args.blas_threads < 1:
             parser.error("--blas-threads must be >= 1")
@@ -172,9 +160,9 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     rng = np.random.default_rng(args.seed)
     x = rng.uniform(0.0, 2 * np.pi, size=(args.n, args.qubits))
     fm = ZZFeatureMap(reps=args.reps, entanglement="full")
-    k_fast, fast_samples = timed(lambda: fidelity_kernel(x, feature_map=fm), args.repeats)
-    timings: dict[str, float] = {"qmlkit_vectorised": statistics.median(fast_samples)}
+    k_fast, fast_samples = common.timed(lambda: fidelity_kernel(x, feature_map=fm), args.repeats)
     samples: dict[str, list[float]] = {"qmlkit_vectorised": fast_samples}
+    timings: dict[str, float] = common.medians(samples)
     max_abs_diff: dict[str, float] = {}
     ratios: dict[str, float] = {}
     notes: dict[str, str] = {}
@@ -198,7 +186,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
                                                             args.repeats, args.blas_threads)
     notes["qiskit_machine_learning"] = q_status
     if k_qiskit is not None and q_samples:
-        timings["qiskit_ml_fidelity_statevector_kernel"] = statistics.median(q_samples)
+        timings.update(common.medians({"qiskit_ml_fidelity_statevector_kernel": q_samples}))
         samples["qiskit_ml_fidelity_statevector_kernel"] = q_samples
         max_abs_diff["qmlkit_vs_qiskit_ml"] = float(np.max(np.abs(k_fast - k_qiskit)))
         ratios["qiskit_ml_over_qmlkit"] = (timings["qiskit_ml_fidelity_statevector_kernel"]
@@ -230,7 +218,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
             "blas_threads": args.blas_threads,
             "notes": notes,
             "versions": {"qmlkit": qmlkit.__version__, "numpy": np.__version__,
-                         "python": sys.version.split()[0], **q_versions},
+                         "python": common.python_version(), **q_versions},
         },
         "timings_s": timings,
         "ratios": ratios,
@@ -243,17 +231,10 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"{'method':<66}{'time [s]':>12}")
     for name, t in timings.items():
         print(f"{name:<66}{t:>12.4f}")
-    print(f"{'ratio':<66}{'value':>12}")
-    for name, r in ratios.items():
-        print(f"{name:<66}{r:>12.1f}")
-    print(f"{'max |difference|':<66}{'value':>12}")
-    for name, d in max_abs_diff.items():
-        print(f"{name:<66}{d:>12.2e}")
+    common.print_ratios_and_diffs(ratios, max_abs_diff, ratio_fmt=".1f", value_width=12)
     for name, note in notes.items():
         print(f"{name}: {note}")
-    if args.json is not None:
-        write_json_atomic(args.json, payload)
-        print(f"wrote {args.json}")
+    common.write_payload(args.json, payload)
     return payload
 
 

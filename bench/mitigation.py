@@ -52,7 +52,9 @@ import numpy as np
 import qmlkit
 from qmlkit import mitigation as M
 from qmlkit import noise as N
-from qmlkit.records import write_json_atomic
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_common.py, also if imported
+import _common as common
 
 #: (label, keyword arguments of zne_expectation)
 ZNE_VARIANTS: list[tuple[str, dict[str, Any]]] = [
@@ -224,11 +226,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--settings", nargs="+", default=["depolarizing", "rainbow"],
                         choices=["depolarizing", "rainbow"])
     parser.add_argument("--seed", type=int, default=20251217)
-    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    common.add_json_argument(parser)
     args = parser.parse_args(argv)
-    for name in ("qubits", "layers", "circuits", "shots", "pec_samples"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    common.check_positive(parser, args, ("qubits", "layers", "circuits", "shots", "pec_samples"))
     if args.qubits < 2:
         parser.error("--qubits must be >= 2")
 
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "target": {"reduction": TARGET_REDUCTION, "executions": TARGET_EXECUTIONS,
                        "executor": "sampled"},
             "versions": {"qmlkit": qmlkit.__version__, "mitiq": mitiq.__version__,
-                         "cirq": cirq.__version__, "python": sys.version.split()[0]},
+                         "cirq": cirq.__version__, "python": common.python_version()},
         },
         "timings_s": timings,
         "errors": errors,
@@ -310,9 +310,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "per_circuit": {s: r["per_circuit"] for s, r in results.items()},
     }
     print(f"\ntotal {timings['total']:.1f} s")
-    if args.json is not None:
-        write_json_atomic(args.json, payload)
-        print(f"wrote {args.json}")
+    common.write_payload(args.json, payload)
     return payload
 
 

@@ -24,7 +24,7 @@ at 16 qubits, so it is timed only at ``--pennylane-qubits`` (default 10) qubits,
 at the same size.
 
 Timings are reported, never asserted; each is the median of up to ``--repeats`` runs after a
-warm-up (see ``timed`` in ``bench/gradients.py``).
+warm-up (see ``timed`` in ``bench/_common.py``).
 
 Usage::
 
@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -49,26 +48,13 @@ import numpy as np
 
 import qmlkit
 from qmlkit.datasets import tfim_ground_state
-from qmlkit.records import write_json_atomic
 from qmlkit.shadows import ClassicalShadow, local_pauli_strings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/_common.py, also if imported
+import _common as common
 
 TARGETS = {"estimation_speedup_over_pennylane_min": 5.0, "generation_time_max_s": 30.0,
            "generation_peak_rss_max_bytes": 2 * 2**30}
-
-
-def timed(fn: Callable[[], Any], repeats: int, *, budget_s: float,
-          warmup_threshold_s: float = 2.0) -> tuple[Any, list[float]]:
-    """A warm-up call (kept as a sample if slower than ``warmup_threshold_s``), then up to
-    ``repeats`` timed calls until the samples add up to ``budget_s``."""
-    start = time.perf_counter()
-    value = fn()
-    first = time.perf_counter() - start
-    samples = [first] if first > warmup_threshold_s else []
-    while len(samples) < repeats and (not samples or sum(samples) < budget_s):
-        start = time.perf_counter()
-        value = fn()
-        samples.append(time.perf_counter() - start)
-    return value, samples
 
 
 def rss_bytes() -> int:
@@ -153,12 +139,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
                              "(0: skip)")
     parser.add_argument("--no-mitiq", action="store_true", help="skip Mitiq's estimation")
     parser.add_argument("--seed", type=int, default=20251217)
-    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    common.add_json_argument(parser)
     parser.add_argument("--generation-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    for name in ("qubits", "snapshots", "groups", "repeats", "memory_limit_mib"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    common.check_positive(parser, args,
+                          ("qubits", "snapshots", "groups", "repeats", "memory_limit_mib"))
     if args.groups > args.snapshots:
         parser.error("--groups must not exceed --snapshots")
     if args.generation_worker:
@@ -181,22 +166,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     samples["qmlkit_generation_subprocess"] = [gen["time_s"]]
 
     energy, psi = tfim_ground_state(n, 1.0)
-    shadow, samples["qmlkit_generation"] = timed(
+    shadow, samples["qmlkit_generation"] = common.timed(
         lambda: ClassicalShadow.from_state(psi, n_snapshots=t,
                                            rng=np.random.default_rng(args.seed),
                                            memory_limit_bytes=args.memory_limit_mib * 2**20),
-        args.repeats, budget_s=args.budget_s)
+        args.repeats, budget_s=args.budget_s, warmup_threshold_s=2.0)
 
     m = args.pennylane_qubits
     if m:
         _, small = tfim_ground_state(m, 1.0)
         pl_gen = pennylane_generation(m, t, small, args.seed)
-        _, samples[f"pennylane_generation_{m}q"] = timed(pl_gen, args.repeats,
-                                                         budget_s=args.budget_s)
-        _, samples[f"qmlkit_generation_{m}q"] = timed(
+        _, samples[f"pennylane_generation_{m}q"] = common.timed(
+            pl_gen, args.repeats, budget_s=args.budget_s, warmup_threshold_s=2.0)
+        _, samples[f"qmlkit_generation_{m}q"] = common.timed(
             lambda: ClassicalShadow.from_state(small, n_snapshots=t,
                                                rng=np.random.default_rng(args.seed)),
-            args.repeats, budget_s=args.budget_s)
+            args.repeats, budget_s=args.budget_s, warmup_threshold_s=2.0)
 
     # ---- estimation on identical snapshots ----
     words = local_pauli_strings(n, max_weight=2, same_axis=args.observables == "correlators")
@@ -207,11 +192,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     bits, recipes = shadow.to_pennylane()
     pl_shadow = qml.ClassicalShadow(bits, recipes)
 
-    ours, samples["qmlkit_expval"] = timed(lambda: shadow.expval(words, n_groups=k),
-                                           args.repeats, budget_s=args.budget_s)
-    theirs, samples["pennylane_expval"] = timed(
+    ours, samples["qmlkit_expval"] = common.timed(lambda: shadow.expval(words, n_groups=k),
+                                           args.repeats, budget_s=args.budget_s,
+                                           warmup_threshold_s=2.0)
+    theirs, samples["pennylane_expval"] = common.timed(
         lambda: np.asarray(pl_shadow.expval(pl_observables, k=k), dtype=float),
-        args.repeats, budget_s=args.budget_s)
+        args.repeats, budget_s=args.budget_s, warmup_threshold_s=2.0)
     truth = exact_expectations(psi, words)
     max_abs_diff = {"qmlkit_vs_pennylane_expval": float(np.max(np.abs(ours - theirs)))}
     if not args.no_mitiq:
@@ -231,7 +217,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
         mitiq_values = np.array([out[str(o)] for o in mitiq_obs])
         max_abs_diff["qmlkit_vs_mitiq_expval"] = float(np.max(np.abs(ours - mitiq_values)))
 
-    timings.update({name: statistics.median(s) for name, s in samples.items()})
+    timings.update(common.medians(samples))
     ratios = {"pennylane_expval_over_qmlkit_expval":
               timings["pennylane_expval"] / timings["qmlkit_expval"]}
     if "mitiq_expval" in timings:
@@ -274,7 +260,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
             "statistic": "median (see timed())",
             "versions": {"qmlkit": qmlkit.__version__, "pennylane": qml.__version__,
                          "mitiq": mitiq_pkg.__version__, "cirq": cirq.__version__,
-                         "numpy": np.__version__, "python": sys.version.split()[0]},
+                         "numpy": np.__version__, "python": common.python_version()},
         },
         "timings_s": timings,
         "ratios": ratios,
@@ -293,20 +279,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     print(f"{'method':<40}{'time [s]':>12}{'runs':>6}")
     for name, value in timings.items():
         print(f"{name:<40}{value:>12.4f}{len(samples[name]):>6}")
-    print(f"{'ratio':<66}{'value':>10}")
-    for name, r in ratios.items():
-        print(f"{name:<66}{r:>10.2f}")
-    print(f"{'max |difference|':<66}{'value':>10}")
-    for name, d in max_abs_diff.items():
-        print(f"{name:<66}{d:>10.2e}")
+    common.print_ratios_and_diffs(ratios, max_abs_diff)
     print(f"{'generation peak RSS [MiB] (before sampling)':<66}"
           f"{gen['peak_rss_bytes'] / 2**20:>10.0f} ({gen['rss_before_sampling_bytes'] / 2**20:.0f})")
     for name, v in accuracy.items():
         print(f"{name:<66}{v:>10.4f}")
     print("targets met: " + ", ".join(f"{key}={val}" for key, val in met.items()))
-    if args.json is not None:
-        write_json_atomic(args.json, payload)
-        print(f"wrote {args.json}")
+    common.write_payload(args.json, payload)
     return payload
 
 
