@@ -84,7 +84,7 @@ _CLAIMS: tuple[Claim, ...] = (
     Claim("layerwise", "§7", "Layerwise training stabilises optimisation.",
           "layerwise vs all-at-once training over seeds", "11_training_strategies"),
     Claim("noise-aware", "§7", "Noise-aware optimisation with mitigation in the loop helps.",
-          "training with ZNE-mitigated expectations vs unmitigated", "11_training_strategies"),
+          "training with ZNE-mitigated expectations vs unmitigated", "09_noise_mitigation"),
     Claim("shadows", "§8", "Classical shadows predict many observables from few measurements.",
           "shadow estimation error vs snapshots; Clifford vs Pauli shadows", "12_shadows"),
     Claim("no-advantage", "§8–9", "Empirical advantage on broad classical benchmarks is unproven.",
