@@ -15,14 +15,16 @@ STAMP := $(VENV)/.qmlkit-installed
 # force: execute every chapter during the build; cache: execute through jupyter-cache.
 EXECUTE ?= off
 PYTEST_ARGS ?=
+BROWSER_TEST_ARGS ?=
 # Two workers (the machine has 2 cores); loadscope keeps each notebook's cells in one kernel.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help env test unit notebooks book lock outputs clean
+.PHONY: help env test unit notebooks book browser-test lock outputs clean
 
 help:
 	@echo "make test     unit tests (pytest) + nbval over every chapter + papermill rerun test"
 	@echo "make book     build the HTML book into _build/html (EXECUTE=off|force|cache)"
+	@echo "make browser-test  check every page of the built book in headless Chromium"
 	@echo "make env      create .venv from requirements/lock.txt (done by test and book)"
 	@echo "make lock     re-resolve requirements/base.in into requirements/lock.txt"
 	@echo "make outputs  re-execute the chapters in place (refresh the stored outputs)"
@@ -38,11 +40,16 @@ $(STAMP): requirements/lock.txt requirements/uv-version.txt pyproject.toml
 env: $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests qmlkit chapters --doctest-modules --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	$(BIN)/python -m pytest tests qmlkit chapters --ignore=tests/browser --doctest-modules --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--nbval-current-env --nbval-cell-timeout=900 -n $(PYTEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 book: $(STAMP)
 	$(BIN)/python tools/build_book.py --execute $(EXECUTE)
+
+# After `make book`: every page of _toc.yml in the system Chromium (tests/browser), with
+# screenshots in _build/screenshots/. A missing book or browser fails here instead of skipping.
+browser-test: $(STAMP)
+	QMLKIT_REQUIRE_BOOK=1 $(BIN)/python -m pytest tests/browser -p no:cacheprovider $(BROWSER_TEST_ARGS)
 
 lock:
 	$(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
