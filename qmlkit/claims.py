@@ -49,6 +49,8 @@ _CLAIMS: tuple[Claim, ...] = (
           "standard error of an estimated expectation vs shots, fitted against 1/√N", "02_background"),
     Claim("paradigms", "§3", "Three paradigms: variational circuits, quantum kernels, quantum subroutines.",
           "one worked example of each", "03_approaches"),
+    Claim("subroutines", "§3", "Quantum linear-algebra and sampling subroutines could accelerate classical training in a fault-tolerant future.",
+          "a small subroutine (swap-test overlaps) run exactly; the speed-up needs fault tolerance", "03_approaches"),
     Claim("stochastic", "Table 1", "QNN outputs are stochastic and need repeated sampling.",
           "output spread of a QNN vs shots", "04_qnn"),
     Claim("representation", "Table 1", "QNNs represent data as states in a high-dimensional Hilbert space.",
@@ -93,6 +95,8 @@ _CLAIMS: tuple[Claim, ...] = (
           "simulation time and memory vs qubits; shots for precision ε", "14_limitations"),
     Claim("recipe", "§10", "A five-step recipe integrates a quantum layer into a neural pipeline.",
           "the recipe as a runnable template", "15_recipe"),
+    Claim("hardware-validation", "§10", "Validate on hardware with error mitigation.",
+          "mitigation on a noise model from a real device calibration; hardware itself is out of reach", "09_noise_mitigation"),
 )
 
 
