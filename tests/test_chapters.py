@@ -112,3 +112,12 @@ def test_a_parameter_of_the_wrong_type_fails_naming_it(tmp_path):
         )
     assert info.value.ename == "TypeError"
     assert "shots must be an integer" in info.value.evalue
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_papermill_sees_every_parameter(path):
+    """papermill silently drops a parameter whose comment contains '='; qmlkit's parser does
+    not, so the two must list the same names."""
+    from qmlkit.sweep import chapter_defaults
+
+    assert set(_parameters(path)) == set(chapter_defaults(path))
