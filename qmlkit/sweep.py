@@ -500,7 +500,11 @@ def _execute(spec: dict[str, Any]) -> dict[str, Any]:
         _with_own_event_loop(lambda: papermill.execute_notebook(
             spec["notebook"], str(run_dir / f"{stem}.ipynb"),
             parameters={**spec["parameters"], "results_dir": str(run_dir)},
-            cwd=str(Path(spec["notebook"]).parent), kernel_name=spec["kernel_name"],
+            # The kernel starts in the chapter's folder through nbclient's resources, not
+            # papermill's ``cwd``, which chdirs the whole process: concurrent runs in Dask
+            # threads would race on the working directory (and break relative paths).
+            resources={"metadata": {"path": str(Path(spec["notebook"]).resolve().parent)}},
+            kernel_name=spec["kernel_name"],
             progress_bar=spec["progress_bar"], log_output=False,
         ))
     except Exception as exc:  # a failed chapter is recorded, not raised

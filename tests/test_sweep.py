@@ -246,13 +246,20 @@ def test_bad_profile_value_is_rejected_before_execution(tmp_path):
 
 
 @pytest.mark.slow
-def test_sweep_on_two_workers_records_failures_resumes_and_collects(chapter, tmp_path):
+def test_sweep_on_two_workers_records_failures_resumes_and_collects(chapter, tmp_path,
+                                                                   monkeypatch):
     log = tmp_path / "starts.log"
     out = tmp_path / "results"
     kwargs = dict(grid={"i": [0, 1, 2, 3], "label": ["p"]},
                   parameters={"fail_on": 2, "log_path": str(log)}, out=out, workers=2,
                   progress=False)
+    cwd, moves = os.getcwd(), []
+    real_chdir = os.chdir
+    monkeypatch.setattr(os, "chdir", lambda path: (moves.append(path), real_chdir(path)))
     first = run_sweep(chapter, **kwargs)
+    # concurrent runs in Dask threads must not move the process's working directory (papermill's
+    # cwd= does, and two threads restoring it out of order leave it in a chapter folder)
+    assert [m for m in moves if os.path.abspath(m) != cwd] == [] and os.getcwd() == cwd
     assert [r.status for r in first.runs] == ["finished", "finished", "failed", "finished"]
     assert [r.parameters["i"] for r in first.runs] == [0, 1, 2, 3]
     assert [r.results for r in first.runs] == [
