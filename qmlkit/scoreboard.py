@@ -309,7 +309,8 @@ def _noise_plateau(r, p, t):
     return (f"log₂ Var per layer: {_fmt(slopes[p_min])} at p = {p_min:g}, "
             f"{_fmt(slopes[p_max])} at p = {p_max:g}; noisy decay at least as fast as the bound: "
             f"{bound}",
-            "gradient variance decays faster with more noise",
+            "gradient variance decays faster with more noise (for \"mitigation helps\" see "
+            "the §6.2 mitigation claim)",
             _yes(slopes[p_max] < slopes[p_min] and bool(bound)))
 
 
@@ -381,6 +382,28 @@ def _mitigation(r, p, t):
             f"the recipe fixed in advance (REM + Richardson ZNE) reduces the error ≥ "
             f"{t['min_reduction']:g}× on both noise models, at a cost in executions",
             _yes(ok and pec > 1))
+
+
+@_rule("problem-inspired")
+def _problem_inspired(r, p, t):
+    text = r["(a) verdict"]
+    return (f"success rate HVA {_fmt(r['(a) hva: success rate'])} vs hardware-efficient "
+            f"{_fmt(r['(a) hea: success rate'])} at {r['(a) hva: parameters']} parameters each; "
+            f"median final relative error {_fmt(r['(a) hva: median final relative error'])} vs "
+            f"{_fmt(r['(a) hea: median final relative error'])}",
+            "the problem-inspired ansatz trains more reliably over the seeds",
+            _starts_supported(text))
+
+
+@_rule("local-cost-training")
+def _local_cost_training(r, p, t):
+    text = r["(b) verdict"]
+    sizes = sorted({int(k.split()[1]) for k in r if k.startswith("(b) ") and " qubits, " in k})
+    n = sizes[-1]
+    return (f"at {n} qubits success rate local {_fmt(r[f'(b) {n} qubits, local cost: success rate'])}"
+            f" vs global {_fmt(r[f'(b) {n} qubits, global cost: success rate'])}; initial "
+            f"gradient norm local / global {_fmt(r[f'(b) {n} qubits: initial gradient norm local / global'])}",
+            "the local cost trains more reliably than the global one", _starts_supported(text))
 
 
 @_rule("layerwise")
