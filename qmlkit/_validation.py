@@ -72,6 +72,46 @@ def check_int_sequence(name: str, value: Any, *, minimum: int | None = None,
     return [check_int(f"{name}[{i}]", v, minimum=minimum) for i, v in enumerate(value)]
 
 
+def check_float_sequence(name: str, value: Any, *, minimum: float | None = None,
+                         maximum: float | None = None, positive: bool = False,
+                         length: int | None = None, min_length: int = 1,
+                         increasing: bool = False) -> list[float]:
+    """Return ``value`` as a list of checked floats (integers are accepted).
+
+    Args:
+        name: the argument's name, for the error messages.
+        value: a sequence of real numbers (a papermill list parameter, say).
+        minimum, maximum: inclusive bounds of every entry.
+        positive: every entry must be > 0.
+        length: the exact number of entries, if given.
+        min_length: the least number of entries.
+        increasing: the entries must be strictly increasing.
+
+    Raises:
+        TypeError: if ``value`` is not a sequence of real numbers.
+        ValueError: for entries out of range, the wrong number of entries, or an order that is
+            not increasing.
+
+    Example:
+        >>> check_float_sequence("field_range", [0.2, 2], length=2, increasing=True)
+        [0.2, 2.0]
+    """
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of numbers, got {type(value).__name__} "
+                        f"{value!r}")
+    if length is not None and len(value) != length:
+        raise ValueError(f"{name} must hold exactly {length} numbers, got {len(value)}")
+    if len(value) < min_length:
+        raise ValueError(f"{name} must hold at least {min_length} numbers, got {len(value)}")
+    out = [check_float(f"{name}[{i}]", v, minimum=minimum, maximum=maximum)
+           for i, v in enumerate(value)]
+    if positive and any(v <= 0 for v in out):
+        raise ValueError(f"{name} must be positive, got {out}")
+    if increasing and any(b <= a for a, b in zip(out, out[1:])):
+        raise ValueError(f"{name} must be strictly increasing, got {out}")
+    return out
+
+
 def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
     """Return ``value`` if it is one of the strings ``choices``.
 

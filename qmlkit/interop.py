@@ -49,6 +49,7 @@ Example:
 
 from __future__ import annotations
 
+import abc
 import importlib.util
 import inspect
 import io
@@ -406,7 +407,7 @@ class ModelGradient:
     weights: np.ndarray
 
 
-class Backend:
+class Backend(abc.ABC):
     """The model of a :class:`HybridModelSpec` in one toolkit, behind one interface.
 
     Subclasses build the toolkit's native object (:attr:`model`) and implement
@@ -443,12 +444,13 @@ class Backend:
         return ModelGradient(np.asarray(gx, dtype=np.float64).reshape(x.shape),
                              np.asarray(gw, dtype=np.float64).reshape(len(x), w.size))
 
-    def _forward(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _forward(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """The toolkit's outputs for checked inputs, shape ``(batch,)``."""
 
-    def _gradient(self, x: np.ndarray, w: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _gradient(self, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The toolkit's per-sample derivatives ``(d/dx, d/dθ)`` for checked inputs."""
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(name={self.name!r}, n_qubits={self.spec.n_qubits}, "

@@ -42,6 +42,7 @@ Example:
     (1, 0)
 """
 
+import abc
 import functools
 import warnings
 from collections.abc import Callable, Sequence
@@ -134,8 +135,9 @@ def _is_noisy_gate(op: cirq.Operation) -> bool:
 class _GateNoise(cirq.NoiseModel):
     """Base class: a channel on every qubit of every gate, in a moment right after it."""
 
+    @abc.abstractmethod
     def _channels(self, op: cirq.Operation) -> list[cirq.Operation]:
-        raise NotImplementedError
+        """The noise channels to apply right after ``op``."""
 
     def noisy_moment(self, moment: cirq.Moment, system_qubits: Sequence[cirq.Qid]
                      ) -> cirq.OP_TREE:

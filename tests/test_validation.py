@@ -48,6 +48,27 @@ def test_check_int_sequence():
         v.check_int_sequence("grid", [4, 0], minimum=1)
 
 
+def test_check_float_sequence():
+    assert v.check_float_sequence("steps", (1, 0.5)) == [1.0, 0.5]
+    assert v.check_float_sequence("r", [0.1, 2], length=2, increasing=True) == [0.1, 2.0]
+    with pytest.raises(TypeError, match="steps must be a sequence"):
+        v.check_float_sequence("steps", "0.1")
+    with pytest.raises(TypeError, match=r"steps\[1\] must be a real number"):
+        v.check_float_sequence("steps", [0.1, "x"])
+    with pytest.raises(ValueError, match="at least 3"):
+        v.check_float_sequence("steps", [0.1, 0.2], min_length=3)
+    with pytest.raises(ValueError, match="exactly 2"):
+        v.check_float_sequence("r", [0.1, 0.2, 0.3], length=2)
+    with pytest.raises(ValueError, match="steps must be positive"):
+        v.check_float_sequence("steps", [0.1, 0.0], positive=True)
+    with pytest.raises(ValueError, match=r"r\[0\] must be >= 0"):
+        v.check_float_sequence("r", [-1, 1], minimum=0.0)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        v.check_float_sequence("r", [2, 1], increasing=True)
+    with pytest.raises(ValueError, match="finite"):
+        v.check_float_sequence("r", [float("nan")])
+
+
 def test_check_rng_requires_generator():
     with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator"):
         v.check_rng("rng", 42)
