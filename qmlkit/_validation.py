@@ -8,6 +8,7 @@ cell that uses it, with the parameter's name.
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import os
 from collections.abc import Sequence
@@ -107,7 +108,7 @@ def check_float_sequence(name: str, value: Any, *, minimum: float | None = None,
            for i, v in enumerate(value)]
     if positive and any(v <= 0 for v in out):
         raise ValueError(f"{name} must be positive, got {out}")
-    if increasing and any(b <= a for a, b in zip(out, out[1:])):
+    if increasing and any(b <= a for a, b in itertools.pairwise(out)):
         raise ValueError(f"{name} must be strictly increasing, got {out}")
     return out
 
